@@ -2,8 +2,189 @@
 import pytest
 from llmcourse import core as _m
 globals().update({k: v for k, v in vars(_m).items() if not k.startswith("__")})
+import torch
+from torch import nn
 for _f in [v for k, v in list(globals().items()) if k.startswith("test") and callable(v)]:
     _f.__test__ = False  # imported helpers such as fastcore.test.test_eq are not tests
 
-def test_core_f9c88a47():
-    assert seed_everything(3) == 3
+def test_core_392b710c():
+    import os
+    from unittest import mock
+    assert data_dir() == project_root() / "data" and artifacts_dir() == project_root() / "artifacts"
+    with mock.patch.dict(os.environ, {"LLMCOURSE_CACHE": "/tmp/llmc-cache", "LLMCOURSE_HOME": "/tmp/llmc-home"}):
+        assert cache_dir() == Path("/tmp/llmc-cache") and data_dir() == Path("/tmp/llmc-home/data")
+
+def test_core_55b80825():
+    import torch
+    seed_everything(0); a = (random.random(), np.random.rand(), torch.rand(1).item())
+    seed_everything(0); b = (random.random(), np.random.rand(), torch.rand(1).item())
+    seed_everything(1); c = (random.random(), np.random.rand(), torch.rand(1).item())
+    assert a == b and all(x != y for x, y in zip(a, c))
+    assert rng(5).integers(0, 10**9) == rng(5).integers(0, 10**9) != rng(6).integers(0, 10**9)
+
+def test_core_b75e80e6():
+    import torch
+    seed_everything(7)
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())
+    seed_everything(7)
+    with preserve_rng(99):
+        random.random(), np.random.rand(), torch.rand(5)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+    with preserve_rng(3):
+        x = torch.rand(1).item()
+    with preserve_rng(3):
+        assert torch.rand(1).item() == x
+
+def test_core_be3b4e4e():
+    from unittest import mock
+    import torch
+    from fastcore.test import test_fail
+    assert get_device("cpu") == torch.device("cpu")
+    if not torch.cuda.is_available():
+        test_fail(lambda: get_device("cuda"), contains="not available")
+        if not _available("mps"):
+            assert get_device() == torch.device("cpu")
+    with mock.patch.dict(os.environ, {"LLMCOURSE_DEVICE": "cpu"}):
+        assert get_device() == torch.device("cpu")
+    test_fail(lambda: get_device("tpu"), contains="tpu")
+
+def test_core_c3b4ad8e():
+    import torch
+    from torch import nn
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Embedding(20, 8), nn.Linear(8, 20))
+    x = torch.randint(0, 20, (2, 5))
+    assert device_parity(m, x, device="cpu") == 0.0
+    import warnings
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        d = device_parity(nn.Dropout(0.5).train(), torch.ones(1000), atol=1e-3, device="cpu")  # eval() turns dropout off
+    assert d == 0.0 and not w
+    class Noisy(nn.Module):  # stands in for a backend that returns wrong numbers
+        def forward(self, x): return x + torch.rand_like(x)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        d = device_parity(Noisy(), torch.zeros(100), atol=1e-3, device="cpu")
+    assert d > 1e-3 and "exceeds atol" in str(w[0].message)
+
+def test_core_087f33cc():
+    from dataclasses import dataclass
+    from fastcore.test import test_fail
+    assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": (1, 2), "a": 1})
+    assert len({config_hash({"a": 1}), config_hash({"a": 2}), config_hash({"a": 1.0000001}), config_hash({"a": 1, "s": 0})}) == 4
+    @dataclass(frozen=True)
+    class Cfg:
+        width: int = 8
+        seed: int = 0
+    assert config_hash(Cfg()) == config_hash({"seed": 0, "width": 8}) != config_hash(Cfg(seed=1))
+    test_fail(lambda: config_hash({"f": object()}), contains="Cannot hash")
+
+def test_core_13525e26():
+    import tempfile
+    from fastcore.test import test_fail
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "sub" / "x.bin"
+        with atomic_write(p) as f:
+            f.write(b"one")
+        def interrupted():
+            with atomic_write(p) as f:
+                f.write(b"half of a new file")
+                raise KeyboardInterrupt
+        try:
+            interrupted()
+        except KeyboardInterrupt:
+            pass
+        assert p.read_bytes() == b"one" and [q.name for q in p.parent.iterdir()] == ["x.bin"]
+
+def test_core_4f0c3165():
+    import multiprocessing as mp, tempfile
+    def _hold(lock, log, tag):
+        with file_lock(lock):
+            with open(log, "a") as f: f.write(tag + "<")
+            time.sleep(0.2)
+            with open(log, "a") as f: f.write(">")
+    with tempfile.TemporaryDirectory() as d:
+        lock, log = Path(d) / "k.lock", Path(d) / "log"
+        ps = [mp.get_context("fork").Process(target=_hold, args=(lock, log, t)) for t in "ab"]
+        for p in ps: p.start()
+        for p in ps: p.join()
+        assert log.read_text() in ("a<>b<>", "b<>a<>")  # never interleaved
+
+def test_core_ee7b2862():
+    import tempfile, torch
+    calls = []
+    def train(cfg):
+        calls.append(1); torch.manual_seed(cfg["seed"]); return torch.nn.Linear(3, cfg["width"])
+    with tempfile.TemporaryDirectory() as d:
+        a = cached({"width": 4, "seed": 0}, train, name="t", root=d)
+        b = cached({"seed": 0, "width": 4}, train, name="t", root=d)
+        assert len(calls) == 1 and all(torch.equal(a[k], b[k]) for k in a)
+        c = cached({"width": 4, "seed": 1}, train, name="t", root=d)
+        assert len(calls) == 2 and not torch.equal(a["weight"], c["weight"])
+        meta = json.loads((Path(d) / f"t-{config_hash({'width': 4, 'seed': 0})}" / "config.json").read_text())
+        assert meta["config"] == {"width": 4, "seed": 0}
+
+def test_core_094329c0():
+    import multiprocessing as mp, tempfile, torch
+    def _build(d, log):
+        def train(cfg):
+            with open(log, "a") as f: f.write("x")
+            time.sleep(0.3); return {"w": torch.arange(6.0)}
+        cached({"k": 1}, train, name="p", root=d)
+    with tempfile.TemporaryDirectory() as d:
+        log = Path(d) / "log"
+        ps = [mp.get_context("fork").Process(target=_build, args=(d, log)) for _ in range(3)]
+        for p in ps: p.start()
+        for p in ps: p.join()
+        assert log.read_text() == "x" and torch.equal(cached({"k": 1}, None, name="p", root=d)["w"], torch.arange(6.0))
+
+def test_core_f801ebc0():
+    import io, contextlib
+    from unittest import mock
+    with mock.patch.dict(os.environ, {"IN_TEST": "1"}):
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            out = list(progress(range(10), desc="demo"))
+        assert out == list(range(10)) and in_test()
+        lines = buf.getvalue().splitlines()
+        assert len(lines) == 4 and lines[-1].startswith("demo: 10/10")
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            assert list(progress(iter("abc"), desc="gen")) == ["a", "b", "c"]
+        assert buf.getvalue().startswith("gen: 3 done")
+    with mock.patch.dict(os.environ, {"IN_TEST": ""}):
+        assert not in_test() and list(progress(range(3), disable=True)) == [0, 1, 2]
+
+def test_core_cd2bded9():
+    import tempfile
+    log = RunLog("t", seed=3, config={"lr": 1e-3, "layers": (2, 2)})
+    for s in range(3): log.log(s, train_loss=1.0 / (s + 1))
+    rep = log.report()
+    assert {"name", "seed", "config", "env", "history", "wall_time"} <= set(rep)
+    assert {"step", "train_loss", "time"} <= set(rep["history"][0]) and rep["env"]["python"] == platform.python_version()
+    assert rep["env"]["packages"]["numpy"] == np.__version__
+    with tempfile.TemporaryDirectory() as d:
+        back = RunLog.load(log.save(Path(d) / "r.json"))
+    assert back.report() == json.loads(json.dumps(rep)) and back.config == {"lr": 1e-3, "layers": [2, 2]}
+
+def test_core_d9313106():
+    from matplotlib.figure import Figure
+    recs = [{"step": s, "train_loss": 2.0 / (s + 1), "val_loss": 2.2 / (s + 1), "lr": 0.1} for s in range(5)]
+    for fig in (plot_curves(recs, logx=False), plot_history(recs), bar_topk([0.1, 0.6, 0.3], ["a", "b", "c"], k=2),
+                heatmap(np.eye(3), list("abc"), list("xyz"), title="t")):
+        assert isinstance(fig, Figure) and fig.axes[0].get_title() and fig.axes[0].get_xlabel()
+    assert [t.get_text() for t in bar_topk([0.1, 0.6, 0.3], ["a", "b", "c"], k=2).axes[0].get_yticklabels()] == ["'c'", "'b'"]
+    assert len(plot_history(recs).axes) == 2 and len(plot_history([{"step": 0, "train_loss": 1.0}]).axes) == 1
+    h = show_tokens([" a", "<b>"], ids=[1, 2]).data
+    assert h.count("<span") == 2 and "&lt;b&gt;" in h and "·a" in h and 'title="id 2"' in h
+
+def test_core_313e4bc4():
+    from unittest import mock
+    import torch
+    with mock.patch.dict(os.environ, {"LLMCOURSE_SMOKE": "1"}):
+        assert smoke_mode() and by_mode(gpu=100, smoke=2) == 2
+        assert gpu_cell_device() == torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    with mock.patch.dict(os.environ, {"LLMCOURSE_SMOKE": "0"}):
+        assert not smoke_mode() and by_mode(gpu=100, smoke=2) == 100
+        if not torch.cuda.is_available():
+            assert gpu_cell_device() is None

@@ -3,18 +3,19 @@ import pytest
 from llmcourse import core as _m
 globals().update({k: v for k, v in vars(_m).items() if not k.startswith("__")})
 import torch
+from fastcore.test import test_eq, test_fail, test_ne
 from torch import nn
 for _f in [v for k, v in list(globals().items()) if k.startswith("test") and callable(v)]:
     _f.__test__ = False  # imported helpers such as fastcore.test.test_eq are not tests
 
-def test_core_392b710c():
+def test_core_cde90f4c():
     import os
     from unittest import mock
     assert data_dir() == project_root() / "data" and artifacts_dir() == project_root() / "artifacts"
     with mock.patch.dict(os.environ, {"LLMCOURSE_CACHE": "/tmp/llmc-cache", "LLMCOURSE_HOME": "/tmp/llmc-home"}):
         assert cache_dir() == Path("/tmp/llmc-cache") and data_dir() == Path("/tmp/llmc-home/data")
 
-def test_core_55b80825():
+def test_core_6d162f82():
     import torch
     seed_everything(0); a = (random.random(), np.random.rand(), torch.rand(1).item())
     seed_everything(0); b = (random.random(), np.random.rand(), torch.rand(1).item())
@@ -22,7 +23,7 @@ def test_core_55b80825():
     assert a == b and all(x != y for x, y in zip(a, c))
     assert rng(5).integers(0, 10**9) == rng(5).integers(0, 10**9) != rng(6).integers(0, 10**9)
 
-def test_core_b75e80e6():
+def test_core_6da39006():
     import torch
     seed_everything(7)
     expected = (random.random(), np.random.rand(), torch.rand(1).item())
@@ -35,7 +36,7 @@ def test_core_b75e80e6():
     with preserve_rng(3):
         assert torch.rand(1).item() == x
 
-def test_core_be3b4e4e():
+def test_core_a1e166be():
     from unittest import mock
     import torch
     from fastcore.test import test_fail
@@ -48,7 +49,7 @@ def test_core_be3b4e4e():
         assert get_device() == torch.device("cpu")
     test_fail(lambda: get_device("tpu"), contains="tpu")
 
-def test_core_c3b4ad8e():
+def test_core_bde93b6a():
     import torch
     from torch import nn
     torch.manual_seed(0)
@@ -67,7 +68,7 @@ def test_core_c3b4ad8e():
         d = device_parity(Noisy(), torch.zeros(100), atol=1e-3, device="cpu")
     assert d > 1e-3 and "exceeds atol" in str(w[0].message)
 
-def test_core_087f33cc():
+def test_core_d8260db5():
     from dataclasses import dataclass
     from fastcore.test import test_fail
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": (1, 2), "a": 1})
@@ -79,7 +80,7 @@ def test_core_087f33cc():
     assert config_hash(Cfg()) == config_hash({"seed": 0, "width": 8}) != config_hash(Cfg(seed=1))
     test_fail(lambda: config_hash({"f": object()}), contains="Cannot hash")
 
-def test_core_13525e26():
+def test_core_b93f53c4():
     import tempfile
     from fastcore.test import test_fail
     with tempfile.TemporaryDirectory() as d:
@@ -96,7 +97,7 @@ def test_core_13525e26():
             pass
         assert p.read_bytes() == b"one" and [q.name for q in p.parent.iterdir()] == ["x.bin"]
 
-def test_core_4f0c3165():
+def test_core_b1d8be5e():
     import multiprocessing as mp, tempfile
     def _hold(lock, log, tag):
         with file_lock(lock):
@@ -110,7 +111,7 @@ def test_core_4f0c3165():
         for p in ps: p.join()
         assert log.read_text() in ("a<>b<>", "b<>a<>")  # never interleaved
 
-def test_core_ee7b2862():
+def test_core_920c1b83():
     import tempfile, torch
     calls = []
     def train(cfg):
@@ -124,7 +125,7 @@ def test_core_ee7b2862():
         meta = json.loads((Path(d) / f"t-{config_hash({'width': 4, 'seed': 0})}" / "config.json").read_text())
         assert meta["config"] == {"width": 4, "seed": 0}
 
-def test_core_094329c0():
+def test_core_da54ade8():
     import multiprocessing as mp, tempfile, torch
     def _build(d, log):
         def train(cfg):
@@ -138,7 +139,7 @@ def test_core_094329c0():
         for p in ps: p.join()
         assert log.read_text() == "x" and torch.equal(cached({"k": 1}, None, name="p", root=d)["w"], torch.arange(6.0))
 
-def test_core_f801ebc0():
+def test_core_a407146d():
     import io, contextlib
     from unittest import mock
     with mock.patch.dict(os.environ, {"IN_TEST": "1"}):
@@ -155,7 +156,7 @@ def test_core_f801ebc0():
     with mock.patch.dict(os.environ, {"IN_TEST": ""}):
         assert not in_test() and list(progress(range(3), disable=True)) == [0, 1, 2]
 
-def test_core_cd2bded9():
+def test_core_1c572c03():
     import tempfile
     log = RunLog("t", seed=3, config={"lr": 1e-3, "layers": (2, 2)})
     for s in range(3): log.log(s, train_loss=1.0 / (s + 1))
@@ -167,7 +168,7 @@ def test_core_cd2bded9():
         back = RunLog.load(log.save(Path(d) / "r.json"))
     assert back.report() == json.loads(json.dumps(rep)) and back.config == {"lr": 1e-3, "layers": [2, 2]}
 
-def test_core_d9313106():
+def test_core_034752b6():
     from matplotlib.figure import Figure
     recs = [{"step": s, "train_loss": 2.0 / (s + 1), "val_loss": 2.2 / (s + 1), "lr": 0.1} for s in range(5)]
     for fig in (plot_curves(recs, logx=False), plot_history(recs), bar_topk([0.1, 0.6, 0.3], ["a", "b", "c"], k=2),
@@ -178,7 +179,146 @@ def test_core_d9313106():
     h = show_tokens([" a", "<b>"], ids=[1, 2]).data
     assert h.count("<span") == 2 and "&lt;b&gt;" in h and "·a" in h and 'title="id 2"' in h
 
-def test_core_313e4bc4():
+def test_core_b1a7bdb4():
+    test_eq(len(PREAMBLE.split()), 52)
+    test_eq(len(PREAMBLE), 327)
+    assert PREAMBLE.startswith("We the People of the United States,") and PREAMBLE.endswith("United States of America.")
+    assert "common defence," in PREAMBLE and "  " not in PREAMBLE and "\n" not in PREAMBLE
+    assert PREAMBLE.startswith(PREAMBLE_EXCERPT) and PREAMBLE_EXCERPT.endswith("promote the general Welfare,")
+    test_eq(len(PREAMBLE_EXCERPT.split()), 29)
+    assert "\n" not in PREAMBLE_EXCERPT
+
+def test_core_2bd002c0():
+    test_eq(next_word_counts("The cat sat. the CAT ran; a cat sat", "the cat"), Counter({"sat": 1, "ran": 1}))
+    test_eq(next_word_counts(["a b", "c d"], "b"), Counter())  # never crosses from one text into the next
+    test_eq(next_word_counts(["In Brown v. Board", "Brown v. Smith"], "brown v."), Counter({"board": 1, "smith": 1}))
+    assert 180 <= len(BROWN_CORPUS) <= 220 and all(s.endswith(".") for s in BROWN_CORPUS)
+    c = next_word_counts(BROWN_CORPUS, "ruled that charter")
+    share = (c["school"] + c["schools"]) / c.total()
+    assert 0.9 <= share < 1.0, share  # planted: peaked on school(s), but not certain
+    assert {"provisions", "amendments"} <= set(c)
+    assert {"the", "segregation", "schools", "charter"} <= set(next_word_counts(BROWN_CORPUS, "ruled that"))
+    test_eq(_brown_corpus(0), BROWN_CORPUS)
+    test_ne(_brown_corpus(1), BROWN_CORPUS)
+    assert sorted(_brown_corpus(1)) != sorted(BROWN_CORPUS)  # the seed changes the case names, not just the order
+
+def test_core_43162eff():
+    kb = entity_kb(500, seed=3)
+    test_eq(kb, entity_kb(500, seed=3))
+    test_ne(kb, entity_kb(500, seed=4))
+    test_eq(entity_kb(0), [])
+    test_fail(lambda: entity_kb(10**6), contains="n must be")
+    names = [e.name for e in kb]
+    test_eq(len(set(names)), len(names))
+    assert all(len(e.name.split()) == 2 and 1950 <= e.birth_year <= 2005 for e in kb)
+    lives = re.compile(r"^(.+) (?:lives in|is a resident of|makes a home in) (.+)\.$|^The city where (.+) lives is (.+)\.$")
+    cities = {}  # name -> every city any sentence about that name gives
+    for e in kb:
+        for s in e.facts() + e.paraphrases("city"):
+            m = lives.match(s)
+            if m:
+                who, where = (m[1], m[2]) if m[1] else (m[3], m[4])
+                cities.setdefault(who, set()).add(where)
+    assert all(cities[e.name] == {e.city} for e in kb)  # planted: exactly one city per entity, in every wording
+    test_eq(kb[0].questions()[0], (f"Where does {kb[0].name} live?", kb[0].city))
+    test_eq(kb[0].facts()[2], f"{kb[0].name} was born in {kb[0].birth_year}.")
+    assert all(e.name in s for e in kb[:20] for a in ("city", "sport", "birth_year") for s in e.paraphrases(a))
+
+def test_core_de97efad():
+    test_eq(grammar_corpus(50, seed=3), grammar_corpus(50, seed=3))
+    test_ne(grammar_corpus(50, seed=3), grammar_corpus(50, seed=4))
+    corpus = grammar_corpus(20_000, seed=1)  # big enough that every shared context shows up (each at least 8 times here)
+    test_eq({w for s in corpus for w in s.split()}, set(GRAMMAR_VOCAB))
+    assert all(s.startswith("the ") and s.endswith(" .") and "  " not in s for s in corpus)
+    male = {m for m, f in GENDER_PAIRS} | {"he", "his"}
+    female = {f for m, f in GENDER_PAIRS} | {"she", "her"}
+    for s in corpus:  # pronouns agree with the one person in the sentence
+        w = set(s.split())
+        if w & {"he", "she", "his", "her"}:
+            assert not (w & male and w & female), s
+        test_eq(gender_swap(gender_swap(s)), s)
+        assert set(gender_swap(s).split()) <= GRAMMAR_VOCAB
+    neutral = {b: a for a, b in GENDER_PAIRS + SYNONYM_PAIRS + (("he", "she"), ("his", "her"))}
+    people = {w for pair in GENDER_PAIRS for w in pair}
+    contexts = {}  # word -> the other (neutralised, non-person) words it shares a sentence with
+    for s in corpus:
+        ws = s.split()
+        for w in ws:
+            contexts.setdefault(w, set()).update(neutral.get(v, v) for v in ws if v != w and v not in people)
+    for a, b in GENDER_PAIRS + SYNONYM_PAIRS:
+        test_eq(contexts[a], contexts[b])
+    assert contexts["king"] != contexts["prince"] and contexts["king"] != contexts["actor"]
+    test_eq(gender_swap("the queen said that she is glad ."), "the king said that he is glad .")
+
+def test_core_0adcccec():
+    test_eq(arithmetic_tasks(20, seed=5), arithmetic_tasks(20, seed=5))
+    test_ne(arithmetic_tasks(20, seed=5), arithmetic_tasks(20, seed=6))
+    test_fail(lambda: arithmetic_tasks(3, fmt="roman"), contains="unknown fmt")
+    for digits in (1, 2, 3):
+        for prompt, ans in arithmetic_tasks(300, digits=digits, fmt="plain", seed=1):
+            a, b = map(int, re.findall(r"\d+", prompt))
+            assert ans == a + b and len(str(a)) == len(str(b)) == digits, prompt
+    for prompt, ans in arithmetic_tasks(300, fmt="modular", seed=1, modulus=113):
+        a, b, m = map(int, re.findall(r"\d+", prompt))
+        assert m == 113 and 0 <= a < m and 0 <= b < m and ans == (a + b) % m, prompt
+    kinds = Counter()
+    for prompt, ans in arithmetic_tasks(300, digits=3, fmt="word", seed=1):
+        a, b = map(int, re.findall(r"\d+", prompt))
+        kinds["take" if "away" in prompt else "add"] += 1
+        assert ans == (a - b if "away" in prompt else a + b) and ans >= 0 and isinstance(ans, int), prompt
+    assert min(kinds.values()) > 100  # both kinds of word problem occur
+
+def test_core_781884d6():
+    x = repeated_random_sequences(64, vocab=50, length=20, seed=2)
+    test_eq(x.shape, (64, 40))
+    test_eq(x.dtype, np.int64)
+    assert (x[:, 20:] == x[:, :20]).all() and x.min() >= 0 and x.max() < 50
+    test_eq(len(np.unique(x)), 50)  # every token in the vocabulary is used
+    assert (x[:, 1:20] != x[:, :19]).any(axis=1).all()  # the first half is not constant
+    assert (x == repeated_random_sequences(64, vocab=50, length=20, seed=2)).all()
+    assert (x != repeated_random_sequences(64, vocab=50, length=20, seed=3)).any()
+
+def test_core_d53ff9ed():
+    chain = markov_chain(5, seed=0)
+    test_eq(chain.P.shape, (5, 5))
+    assert np.allclose(chain.P.sum(1), 1) and (chain.P > 0).all()
+    pi = chain.stationary()
+    assert np.allclose(pi @ chain.P, pi, atol=1e-12) and np.isclose(pi.sum(), 1) and (pi > 0).all()
+    a, b = 0.2, 0.5  # two states: closed forms pi = (b, a) / (a + b), H = sum_i pi_i h(row i)
+    two = MarkovChain([[1 - a, a], [b, 1 - b]])
+    def h(p):  # binary entropy in bits
+        return -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
+    assert np.allclose(two.stationary(), [b / (a + b), a / (a + b)])
+    assert np.isclose(two.entropy_rate(), (b * h(a) + a * h(b)) / (a + b))
+    assert np.isclose(MarkovChain(np.full((4, 4), 0.25)).entropy_rate(), 2.0)  # uniform: log2 k
+    assert MarkovChain(np.eye(3)[[1, 2, 0]]).entropy_rate() == 0.0  # a deterministic cycle
+    test_eq(empirical_entropy_rate([0, 1, 2, 0, 1, 2, 0], 3), 0.0)
+    assert np.isclose(empirical_entropy_rate([0, 0, 0, 1, 1, 1, 0], 2), -(4 / 6 * np.log2(2 / 3) + 2 / 6 * np.log2(1 / 3)))
+    path = chain.sample(200_000, seed=1)
+    test_eq(path.dtype, np.int64)
+    assert (path == chain.sample(200_000, seed=1)).all() and (path[:100] != chain.sample(100, seed=2)).any()
+    assert path.min() >= 0 and path.max() < 5
+    H, H_hat = chain.entropy_rate(), empirical_entropy_rate(path, 5)
+    assert abs(H_hat - H) / H < 0.01, (H, H_hat)  # the long-sample estimate matches within 1 %
+    freq = np.bincount(path, minlength=5) / len(path)
+    assert np.abs(freq - pi).max() < 0.01  # time spent in each state matches pi
+    test_fail(lambda: MarkovChain([[0.5, 0.6], [0.5, 0.5]]), contains="bad P")
+
+def test_core_cde9b65b():
+    pairs = preference_pairs(400, seed=2)
+    test_eq(pairs, preference_pairs(400, seed=2))
+    test_ne(pairs, preference_pairs(400, seed=3))
+    for p in pairs:
+        assert p.chosen_score > p.rejected_score and p.chosen != p.rejected  # planted: chosen is strictly better
+        test_eq((review_score(p.chosen), review_score(p.rejected)), (p.chosen_score, p.rejected_score))
+        product = p.prompt.removeprefix("Write a short review of the ").removesuffix(".")
+        assert product in _PRODUCTS and "{" not in p.chosen + p.rejected
+    test_eq(review_score("It has survived 12 months of daily use. Best purchase ever!!!"), 1.0)
+    test_eq(review_score("The rain jacket is lighter than it looks in the photos."), 1.5)
+    test_eq(review_score("Nothing planted here."), 0.0)
+    assert len({p.chosen_score - p.rejected_score for p in pairs}) > 5  # margins vary, so preferences are graded
+
+def test_core_dedfdd36():
     from unittest import mock
     import torch
     with mock.patch.dict(os.environ, {"LLMCOURSE_SMOKE": "1"}):

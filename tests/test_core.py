@@ -2,8 +2,8 @@
 import pytest
 from llmcourse import core as _m
 globals().update({k: v for k, v in vars(_m).items() if not k.startswith("__")})
-import torch
 from fastcore.test import test_eq, test_fail, test_ne
+import torch
 from torch import nn
 for _f in [v for k, v in list(globals().items()) if k.startswith("test") and callable(v)]:
     _f.__test__ = False  # imported helpers such as fastcore.test.test_eq are not tests

@@ -44,7 +44,7 @@ def imported_course_modules(name, pkg=PKG):
                 found.add(mod.split(".")[1])
         elif isinstance(node, ast.Import):
             found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("llmcourse.")}
-    return found - {name}
+    return {m for m in found if not m.startswith("__")} - {name}  # `from llmcourse import __version__` is no module
 
 
 def order(nb_number):
@@ -72,7 +72,8 @@ def test_imports_flow_one_way(name):
 
 def test_rule_checker_sees_violations(tmp_path):
     "The checker itself catches absolute, relative and package-level imports."
-    (tmp_path / "x.py").write_text("from .model import A\nimport llmcourse.data\nfrom llmcourse import tokenization\nimport os\n")
+    (tmp_path / "x.py").write_text("from .model import A\nimport llmcourse.data\nfrom llmcourse import tokenization\nimport os\n"
+                                 "from . import __version__\n")
     assert imported_course_modules("x", tmp_path) == {"model", "data", "tokenization"}
 
 

@@ -48,11 +48,11 @@ def run(script, quick=False):
 
 def table(rows):
     "Plain-text table of benchmark rows; numbers to three significant figures."
+    from llmcourse.cli import format_table
+
     fmt = lambda v: f"{v:.3g}" if isinstance(v, float) else ("" if v is None else str(v))
-    cells = [list(COLUMNS)] + [[fmt(r.get(c)) for c in COLUMNS] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]] + ([] if rows else ["(no benchmarks yet)"]))
+    text = format_table([{c: fmt(r.get(c)) for c in COLUMNS} for r in rows], list(COLUMNS))
+    return text if rows else text + "\n(no benchmarks yet)"
 
 
 def main(argv=None):

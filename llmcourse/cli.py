@@ -33,7 +33,7 @@ def setup_report() -> dict:
 
 def format_table(rows: list[dict], columns: list[str] | None = None) -> str:
     "Plain-text table of `rows` (dicts), columns padded to their widest entry."
-    columns = columns or list(rows[0]) if rows else []
+    columns = columns or (list(rows[0]) if rows else [])
     cells = [[str(c) for c in columns]] + [[str(r.get(c, "")) for c in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]

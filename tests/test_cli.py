@@ -11,6 +11,7 @@ def test_cli_ee8cb58b():
     assert set(rep["assets"]) == set(ASSETS) and all(s in ("present", "missing", "corrupt") for s in rep["assets"].values())
     t = format_table([{"a": 1, "bb": "x"}, {"a": 22, "bb": ""}])
     assert t.splitlines() == ["a   bb", "--  --", "1   x", "22"]
+    assert format_table([], ["a", "bb"]).splitlines() == ["a  bb", "-  --"]
 
 def test_cli_7708f204():
     assert stage_tokenizers().count("match") == 3

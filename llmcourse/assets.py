@@ -29,12 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from .core import cache_dir
-
-try:
-    import fcntl  # POSIX file locks; absent on Windows, where fetches are simply not locked
-except ImportError:
-    fcntl = None
+from .core import atomic_write, cache_dir, file_lock
 
 # %% auto #0
 __all__ = ['ASSETS', 'MANIFEST', 'sha256_file', 'tree_sha256', 'Asset', 'UnknownAsset', 'AssetMissing', 'tiktoken_sources',
@@ -491,16 +486,9 @@ def _read_manifest(folder: Path) -> dict:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    "Write `data` to a temporary file beside `path`, then rename it onto `path` in one step."
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    "Write `data` onto `path` in one step (through `atomic_write`)."
+    with atomic_write(path) as f:
+        f.write(data)
 
 
 def _expected(a: Asset, manifest: dict) -> dict:
@@ -563,24 +551,9 @@ def _remember(a: Asset, folder: Path, manifest: dict, fresh: dict) -> None:
             _write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1).encode())
 
 # %% ../nbs/00a_assets.ipynb #8a77cc0d
-@contextmanager
 def _lock(name: str, wait: bool = True):
-    "Hold the exclusive lock of asset `name` for a block; with `wait=False`, yield False at once if it is taken."
-    path = cache_dir() / "assets" / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        if fcntl is None:
-            yield True
-            return
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    "The exclusive lock of asset `name` (a `file_lock`); with `wait=False`, it yields False at once if it is taken."
+    return file_lock(cache_dir() / "assets" / f"{name}.lock", wait=wait)
 
 
 def _swap(tmp: Path, folder: Path) -> None:
@@ -805,9 +778,8 @@ def seed_tiktoken_cache(dir=None) -> Path:
             if target.exists() and _SEEDED.get(target) == _stat_key(target.stat()):
                 continue
             if not target.exists() or sha256_file(target) != sha:
-                tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-                shutil.copyfile(folder / rel, tmp)
-                os.replace(tmp, target)
+                with atomic_write(target) as f, open(folder / rel, "rb") as src:
+                    shutil.copyfileobj(src, f)
             _SEEDED[target] = _stat_key(target.stat())
     os.environ["TIKTOKEN_CACHE_DIR"] = str(dest)
     return dest

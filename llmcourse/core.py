@@ -23,7 +23,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -186,20 +186,25 @@ def atomic_write(path, mode: str = "wb"):
 
 
 @contextmanager
-def file_lock(path):
-    "Hold an exclusive advisory lock on `path` (created if needed) for the duration of the block."
+def file_lock(path, wait: bool = True):
+    "Hold an exclusive advisory lock on `path` for the block (yields True); `wait=False` yields False if it is taken."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as f:
-        if sys.platform != "win32":
-            import fcntl
+        if sys.platform == "win32":  # no fcntl: locking is skipped, writes stay atomic
+            yield True
+            return
+        import fcntl
 
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         try:
-            yield path
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
-            if sys.platform != "win32":
-                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 # %% ../nbs/00_core.ipynb #5270afa3
 def cached(cfg, train_fn: Callable, name: str = "model", root=None) -> dict:

@@ -6,6 +6,7 @@ for _f in [v for k, v in list(globals().items()) if k.startswith("test") and cal
     _f.__test__ = False  # imported helpers such as fastcore.test.test_eq are not tests
 
 def test_cli_ee8cb58b():
+    import platform
     rep = setup_report()
     assert {"python", "torch", "device", "smoke_mode", "assets"} <= set(rep) and rep["python"] == platform.python_version()
     assert set(rep["assets"]) == set(ASSETS) and all(s in ("present", "missing", "corrupt") for s in rep["assets"].values())

@@ -99,6 +99,9 @@ def test_core_b93f53c4():
 
 def test_core_b1d8be5e():
     import multiprocessing as mp, tempfile
+    def _try(lock, log):
+        with file_lock(lock, wait=False) as got:
+            with open(log, "a") as f: f.write("got" if got else "busy")
     def _hold(lock, log, tag):
         with file_lock(lock):
             with open(log, "a") as f: f.write(tag + "<")
@@ -110,6 +113,10 @@ def test_core_b1d8be5e():
         for p in ps: p.start()
         for p in ps: p.join()
         assert log.read_text() in ("a<>b<>", "b<>a<>")  # never interleaved
+        with file_lock(lock) as held:
+            p = mp.get_context("fork").Process(target=_try, args=(lock, log))
+            p.start(); p.join()
+        assert held and log.read_text().endswith("busy")
 
 def test_core_920c1b83():
     import tempfile, torch

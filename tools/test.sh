@@ -33,7 +33,7 @@ if [ -n "$drift" ]; then
 fi
 
 step "lint: no undefined or silently redefined names in the package"
-ruff check llmcourse --select F821,F811
+ruff check llmcourse --select F821,F811,F401
 
 step "assets"
 llmcourse assets fetch

@@ -11,6 +11,10 @@ from fastcore.test import test_eq, test_fail
 
 from llmcourse.core import data_dir
 import tiktoken
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from llmcourse.core import RunLog, by_mode, gpu_cell_device, progress
 @contextmanager
 def scratch_cache(*names):
     "A temporary LLMCOURSE_CACHE whose packages folder links to the real cache's archives of the named assets."

@@ -32,7 +32,7 @@ if [ -n "$drift" ]; then
   git --no-pager diff --stat -- llmcourse tests nbs; exit 1
 fi
 
-step "lint: no undefined or silently redefined names in the package"
+step "lint: no undefined, redefined or unused names in the package"
 ruff check llmcourse --select F821,F811,F401
 
 step "assets"

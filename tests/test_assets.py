@@ -2,6 +2,7 @@
 import pytest
 from llmcourse import assets as _m
 globals().update({k: v for k, v in vars(_m).items() if not k.startswith("__")})
+import gettext
 import io
 import threading
 from unittest import mock
@@ -121,7 +122,8 @@ def test_assets_f1d8b7f1():
     test_eq([how for _, how in _sources(ASSETS["pydoc-topics"])], [_from_stdlib])
 
 def test_assets_bdd959f2():
-    for name in ["gpt2-encoding", "cl100k-encoding", "o200k-encoding", "shakespeare", "pydoc-topics"]:
+    small = ["gpt2-encoding", "cl100k-encoding", "o200k-encoding", "shakespeare", "pydoc-topics", "django-catalogues"]
+    for name in small:
         folder = asset(name)
         test_eq(folder, cache_dir() / "assets" / name)
         a = ASSETS[name]
@@ -131,6 +133,9 @@ def test_assets_bdd959f2():
     test_eq(
         tree_sha256({p.name: sha256_file(p) for p in asset("shakespeare").glob("*.txt")}), ASSETS["shakespeare"].tree_sha256
     )
+    test_eq(sorted(p.name for p in asset("django-catalogues").iterdir() if p.is_dir()), sorted(_DJANGO_PINS))
+    with open(asset("django-catalogues") / "fr" / "django.mo", "rb") as f:
+        test_eq(gettext.GNUTranslations(f).gettext("This field is required."), "Ce champ est obligatoire.")
     test_eq(fetch("pydoc-topics"), {"pydoc-topics": asset("pydoc-topics")})
     test_fail(lambda: fetch(["gpt2-encoding", "nope"]), contains="known assets")
 

@@ -29,8 +29,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['PREAMBLE', 'PREAMBLE_EXCERPT', 'BROWN_CORPUS', 'GENDER_PAIRS', 'SYNONYM_PAIRS', 'GRAMMAR_VOCAB', 'project_root',
-           'data_dir', 'artifacts_dir', 'cache_dir', 'seed_everything', 'rng', 'preserve_rng', 'get_device',
-           'device_parity', 'config_hash', 'atomic_write', 'file_lock', 'cached', 'in_test', 'progress',
+           'data_dir', 'artifacts_dir', 'cache_dir', 'notebook_setup', 'seed_everything', 'rng', 'preserve_rng',
+           'get_device', 'device_parity', 'config_hash', 'atomic_write', 'file_lock', 'cached', 'in_test', 'progress',
            'environment_info', 'RunLog', 'plot_curves', 'plot_history', 'bar_topk', 'heatmap', 'show_tokens',
            'next_word_counts', 'Entity', 'entity_kb', 'grammar_corpus', 'gender_swap', 'arithmetic_tasks',
            'repeated_random_sequences', 'MarkovChain', 'markov_chain', 'empirical_entropy_rate', 'PreferencePair',
@@ -61,6 +61,19 @@ def cache_dir() -> Path:
         return Path(os.environ["LLMCOURSE_CACHE"]).expanduser().resolve()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base).expanduser().resolve() / "llmcourse"
+
+# %% ../nbs/00_core.ipynb #0f74c820
+def notebook_setup() -> None:
+    "Notebook defaults: no Hugging Face hub access (HF_HUB_OFFLINE, HF_DATASETS_OFFLINE) and 1x PNG plots."
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("png")
 
 # %% ../nbs/00_core.ipynb #14ebe489
 def seed_everything(seed: int = 0) -> int:

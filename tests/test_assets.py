@@ -2,6 +2,7 @@
 import pytest
 from llmcourse import assets as _m
 globals().update({k: v for k, v in vars(_m).items() if not k.startswith("__")})
+from llmcourse.core import notebook_setup
 import gettext
 import io
 import threading

@@ -2,9 +2,11 @@
 import pytest
 from llmcourse import core as _m
 globals().update({k: v for k, v in vars(_m).items() if not k.startswith("__")})
+from llmcourse.core import notebook_setup
 from fastcore.test import test_eq, test_fail, test_ne
 import torch
 from torch import nn
+import tempfile
 for _f in [v for k, v in list(globals().items()) if k.startswith("test") and callable(v)]:
     _f.__test__ = False  # imported helpers such as fastcore.test.test_eq are not tests
 
@@ -14,6 +16,15 @@ def test_core_cde90f4c():
     assert data_dir() == project_root() / "data" and artifacts_dir() == project_root() / "artifacts"
     with mock.patch.dict(os.environ, {"LLMCOURSE_CACHE": "/tmp/llmc-cache", "LLMCOURSE_HOME": "/tmp/llmc-home"}):
         assert cache_dir() == Path("/tmp/llmc-cache") and data_dir() == Path("/tmp/llmc-home/data")
+
+def test_core_ae589fd2():
+    from unittest import mock
+    with mock.patch.dict(os.environ, {}, clear=True):
+        notebook_setup()
+        assert os.environ["HF_HUB_OFFLINE"] == os.environ["HF_DATASETS_OFFLINE"] == "1"
+    with mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "0"}):
+        notebook_setup()
+        assert os.environ["HF_HUB_OFFLINE"] == "0"  # a learner's own setting wins
 
 def test_core_6d162f82():
     import torch

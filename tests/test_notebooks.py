@@ -60,3 +60,22 @@ def test_chapter_skeleton(nb):
     md = [src for kind, src in cs if kind == "markdown"]
     assert any(re.search(r"^# .+\n+> .+", s, re.M) for s in md), f"{nb.name}: needs an H1 title and a '> ' subtitle"
     assert re.search(r"^## What we exported", md[-1], re.M), f"{nb.name}: the last markdown cell lists what it exports"
+
+
+def imports_only(src):
+    code = "\n".join(line for line in src.splitlines() if not DIRECTIVE.match(line))
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return False
+    return all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body)
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_imports_live_in_their_own_cells(nb):
+    "The docs build runs every cell that imports something, without the demo cells before it: keep imports apart."
+    for kind, src in cells(nb):
+        flags = set(directives(src))
+        if kind != "code" or flags & {"export", "exports", "exporti", "test", "test_setup", "hide", "gpu", "slow"}:
+            continue
+        assert not has_import(src) or imports_only(src), f"{nb.name}: a demo cell mixes imports and code:\n{src[:300]}"

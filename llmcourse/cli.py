@@ -11,14 +11,16 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 from . import __version__
 from .core import artifacts_dir, atomic_write, environment_info, get_device, smoke_mode
-from .assets import ASSETS, asset_status, assets_fetch, assets_list, get_encoding
+from .assets import ASSETS, asset, asset_status, assets_fetch, assets_list, get_encoding
+from .tokenization import Tokenizer, train_course_tokenizer
 
 # %% auto #0
-__all__ = ['KNOWN_IDS', 'PRESETS', 'setup_report', 'format_table', 'stage_environment', 'stage_assets', 'stage_tokenizers',
-           'speedrun', 'build_parser', 'main']
+__all__ = ['KNOWN_IDS', 'PRESETS', 'SMOKE', 'setup_report', 'format_table', 'check_environment', 'check_assets',
+           'check_reference_tokenizers', 'stage_tokenizer', 'speedrun', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #34c9551c
 def setup_report() -> dict:
@@ -47,16 +49,16 @@ KNOWN_IDS = {  # token ids verified offline against the real tokenizer tables (s
 }
 
 
-def stage_environment(preset: str) -> str:
-    "Stage 1: report the machine; the `gpu` preset requires a CUDA device."
+def check_environment(preset: str) -> str:
+    "Check 1: report the machine; the `gpu` preset requires a CUDA device (or smoke mode)."
     rep = setup_report()
     if preset == "gpu" and rep["cuda"] is None and not rep["smoke_mode"]:
         raise RuntimeError("--preset gpu needs a CUDA GPU; use --preset cpu (the default) on this machine.")
     return f"Python {rep['python']}, torch {rep['torch']}, device {rep['device']}, {rep['cpu_count']} CPUs"
 
 
-def stage_assets(names=None) -> str:
-    "Stage 2: fetch (if needed) and verify the assets."
+def check_assets(names=None) -> str:
+    "Check 2: fetch (if needed) and verify the assets."
     if assets_fetch(names) != 0:
         raise RuntimeError("some assets could not be fetched: the messages above say which, and how to fix it")
     bad = [n for n in (names or ASSETS) if asset_status(n)["status"] != "present"]
@@ -65,8 +67,8 @@ def stage_assets(names=None) -> str:
     return f"{len(names or ASSETS)} assets verified"
 
 
-def stage_tokenizers() -> str:
-    "Stage 3: the packaged tokenizer tables reproduce known token ids."
+def check_reference_tokenizers() -> str:
+    "Check 3: the packaged tokenizer tables reproduce known token ids."
     for name, (text, ids) in KNOWN_IDS.items():
         got = get_encoding(name).encode(text)
         if got != ids:
@@ -74,24 +76,42 @@ def stage_tokenizers() -> str:
     return ", ".join(f"{n}: {len(ids)} ids match" for n, (_, ids) in KNOWN_IDS.items())
 
 # %% ../nbs/99_cli.ipynb #6e4c9d65
-PRESETS = ("cpu", "gpu")
+PRESETS = {  # what each preset changes; the smoke-mode sizes keep CI fast
+    "cpu": {"vocab_size": 2048},
+    "gpu": {"vocab_size": 16384},
+}
+SMOKE = {"vocab_size": 512}
 
 
-def speedrun(preset: str = "cpu", assets: list[str] | None = None, report_path=None) -> dict:
-    "Run every stage of the course's main job in order; print a line per stage and write a JSON report."
+def stage_tokenizer(vocab_size: int, out_dir) -> str:
+    "Stage 1 (chapter 01): train the course tokenizer on Shakespeare and save it to `out_dir/tokenizer`."
+    folder = train_course_tokenizer(vocab_size, out_dir=Path(out_dir) / "tokenizer")
+    tok = Tokenizer.load(folder)
+    sample = (sorted(asset("shakespeare").glob("*_gut.txt"))[0]).read_text(encoding="utf-8")[:100_000]
+    ratio = len(sample.encode("utf-8")) / len(tok.encode(sample))
+    return f"{len(tok.vocab):,}-token BPE, {ratio:.2f} bytes per token on a 100 kB sample, saved to {folder}"
+
+# %% ../nbs/99_cli.ipynb #8c778fa6
+def speedrun(preset: str = "cpu", assets: list[str] | None = None, out_dir=None) -> dict:
+    "Run the checks, then every stage of the course's main job; print a line per step and write a JSON report."
     if preset not in PRESETS:
         raise ValueError(f"Unknown preset {preset!r}: choose one of {', '.join(PRESETS)}.")
-    stages = [("environment", lambda: stage_environment(preset)), ("assets", lambda: stage_assets(assets)),
-              ("tokenizers", stage_tokenizers)]
-    report = {"preset": preset, "llmcourse": __version__, "env": environment_info(), "stages": []}
+    cfg = SMOKE if smoke_mode() else PRESETS[preset]
+    out_dir = Path(out_dir) if out_dir is not None else artifacts_dir()
+    steps = [("check", "environment", lambda: check_environment(preset)),
+             ("check", "assets", lambda: check_assets(assets)),
+             ("check", "reference tokenizers", check_reference_tokenizers),
+             ("stage", "tokenizer", lambda: stage_tokenizer(cfg["vocab_size"], out_dir))]
+    report = {"preset": preset, "config": cfg, "llmcourse": __version__, "env": environment_info(), "steps": []}
     start = time.perf_counter()
-    for i, (name, fn) in enumerate(stages, 1):
+    for i, (kind, name, fn) in enumerate(steps, 1):
         t0 = time.perf_counter()
         result = fn()
-        report["stages"].append({"stage": name, "result": result, "seconds": round(time.perf_counter() - t0, 2)})
-        print(f"[{i}/{len(stages)}] {name:<12} {time.perf_counter() - t0:6.1f}s  {result}", flush=True)
+        report["steps"].append({"kind": kind, "name": name, "result": result,
+                                "seconds": round(time.perf_counter() - t0, 2)})
+        print(f"[{i}/{len(steps)}] {kind} {name:<22} {time.perf_counter() - t0:6.1f}s  {result}", flush=True)
     report["seconds"] = round(time.perf_counter() - start, 2)
-    path = report_path or artifacts_dir() / "speedrun" / "report.json"
+    path = out_dir / "speedrun" / "report.json"
     with atomic_write(path, "w") as f:
         json.dump(report, f, indent=1)
     print(f"speedrun ({preset}) finished in {report['seconds']:.1f}s; report: {path}")

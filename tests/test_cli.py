@@ -2,6 +2,8 @@
 import pytest
 from llmcourse import cli as _m
 globals().update({k: v for k, v in vars(_m).items() if not k.startswith("__")})
+import tempfile
+from unittest import mock
 for _f in [v for k, v in list(globals().items()) if k.startswith("test") and callable(v)]:
     _f.__test__ = False  # imported helpers such as fastcore.test.test_eq are not tests
 
@@ -15,24 +17,28 @@ def test_cli_ee8cb58b():
     assert format_table([], ["a", "bb"]).splitlines() == ["a  bb", "-  --"]
 
 def test_cli_7708f204():
-    assert stage_tokenizers().count("match") == 3
+    assert check_reference_tokenizers().count("match") == 3
     from fastcore.test import test_fail
     import torch
     if not torch.cuda.is_available():
         from unittest import mock
         with mock.patch.dict("os.environ", {"LLMCOURSE_SMOKE": ""}):
-            test_fail(lambda: stage_environment("gpu"), contains="needs a CUDA GPU")
-    assert "device" in stage_environment("cpu")
+            test_fail(lambda: check_environment("gpu"), contains="needs a CUDA GPU")
+    assert "device" in check_environment("cpu")
 
-def test_cli_b4be5c08():
+def test_cli_27fffae6():
     import tempfile
     from pathlib import Path
+    from unittest import mock
     from fastcore.test import test_fail
     test_fail(lambda: speedrun("tpu"), contains="Unknown preset")
-    with tempfile.TemporaryDirectory() as d:
-        rep = speedrun(assets=["gpt2-encoding"], report_path=Path(d) / "r.json")
-        assert json.loads((Path(d) / "r.json").read_text())["stages"] == rep["stages"]
-    assert [s["stage"] for s in rep["stages"]] == ["environment", "assets", "tokenizers"]
+    with tempfile.TemporaryDirectory() as d, mock.patch.dict("os.environ", {"LLMCOURSE_SMOKE": "1"}):
+        rep = speedrun(assets=["gpt2-encoding", "shakespeare"], out_dir=d)
+        assert json.loads((Path(d) / "speedrun" / "report.json").read_text())["steps"] == rep["steps"]
+        assert len(Tokenizer.load(Path(d) / "tokenizer").vocab) == SMOKE["vocab_size"] == rep["config"]["vocab_size"]
+    names = [(s["kind"], s["name"]) for s in rep["steps"]]
+    assert names == [("check", "environment"), ("check", "assets"), ("check", "reference tokenizers"),
+                     ("stage", "tokenizer")]
 
 def test_cli_5542bb5d():
     import contextlib, io

@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
 import regex
 
 from .assets import asset
@@ -37,8 +38,8 @@ __all__ = ['GPT2_SPLIT_PATTERN', 'R50K_SPLIT_PATTERN', 'GPT4_SPLIT_PATTERN', 'to
            'LookupTokenizer', 'get_stats', 'merge', 'bpe_merge_loop', 'show_merges', 'BasicTokenizer', 'RegexTokenizer',
            'recover_merges', 'GPT4Tokenizer', 'train_bpe_ref', 'train_bpe', 'Tokenizer', 'encode_ref',
            'train_course_tokenizer', 'course_tokenizer', 'token_pieces', 'show_encoding', 'token_cost',
-           'tokens_per_char', 'read_catalogue', 'parallel_messages', 'token_tax', 'is_single_token', 'cjk_tokens',
-           'goblin_corpus', 'paired_timings', 'median_ratio']
+           'tokens_per_char', 'read_catalogue', 'parallel_messages', 'token_tax', 'is_single_token', 'token_counts',
+           'under_trained', 'cjk_tokens', 'goblin_corpus', 'paired_timings', 'median_ratio']
 
 # %% ../nbs/01_tokenization.ipynb #7311bb4e
 def to_bytes(s: str) -> list[int]:
@@ -888,6 +889,17 @@ def token_tax(parallel: dict, encode) -> dict[str, float]:
 def is_single_token(s: str, enc) -> bool:
     "True if `enc` encodes `s` as exactly one token."
     return len(enc.encode(s)) == 1
+
+# %% ../nbs/01_tokenization.ipynb #47df0b33
+def token_counts(ids, n_vocab: int) -> np.ndarray:
+    "How often each token id occurs in `ids`: an array of length `n_vocab`."
+    return np.bincount(np.asarray(ids, dtype=np.int64), minlength=n_vocab)
+
+
+def under_trained(tokenizer_counts: np.ndarray, model_counts: np.ndarray, k: int = 10) -> list[int]:
+    "The `k` ids most frequent in the tokenizer's corpus among those that never occur in the model's corpus."
+    unseen = np.flatnonzero(model_counts == 0)
+    return [int(i) for i in unseen[np.argsort(-tokenizer_counts[unseen], kind="stable")][:k] if tokenizer_counts[i] > 0]
 
 # %% ../nbs/01_tokenization.ipynb #28719029
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")  # CJK ideograph blocks

@@ -667,6 +667,19 @@ def test_tokenization_2b6ac1b8():
     test_eq((cl100k.encode("externalActionCode"), len(o200k.encode("externalActionCode"))), ([91198], 3))
     test_eq((cl100k.encode(" davidjl"), len(o200k.encode(" davidjl"))), ([99944], 2))
 
+def test_tokenization_7857e6f5():
+    test_eq(list(token_counts([0, 2, 2, 5], 6)), [1, 0, 2, 0, 0, 1])
+    test_eq(under_trained(np.array([5, 9, 0, 7]), np.array([1, 0, 0, 0]), k=3), [1, 3])  # id 2 was never seen by either
+    plays_text, _ = shakespeare_split()
+    thread = "".join(f"\n MagikarpGoldenrod: {n}" for n in range(1000, 3000))
+    planted = Tokenizer(*train_bpe_on_text(plays_text + thread, 1024))
+    found = under_trained(token_counts(planted.encode(plays_text + thread), len(planted.vocab)),
+                          token_counts(planted.encode(plays_text), len(planted.vocab)), k=5)
+    assert any(b"Magikarp" in planted.vocab[i] or b"Goldenrod" in planted.vocab[i] for i in found), found
+    gpt2 = get_encoding("gpt2")
+    counts = token_counts(gpt2.encode_ordinary((asset("shakespeare") / "hamlet_gut.txt").read_text()), gpt2.n_vocab)
+    assert all(counts[i] == 0 for i in [43453, 42090, 36174, 31576]) and counts[gpt2.encode(" the")[0]] > 500
+
 def test_tokenization_7cdcd55e():
     o200k = get_encoding("o200k_base")
     test_eq(o200k.decode([193825]), "中国特色社会主义")

@@ -21,9 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from llmcourse.tokenization import median_ratio, paired_timings, train_bpe, train_bpe_ref
-from tokenizers import Tokenizer as HFTokenizer
-from tokenizers import models, pre_tokenizers, trainers
+from llmcourse.tokenization import hf_bpe, median_ratio, paired_timings, train_bpe, train_bpe_ref
 
 from llmcourse.assets import asset
 
@@ -44,13 +42,8 @@ def shakespeare(n_chars=None) -> str:
 
 
 def hf_train(path: Path, vocab_size: int):
-    "Hugging Face `tokenizers` BPE with GPT-2's byte-level pre-tokenizer (its regex included), trained on one file."
-    tok = HFTokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
-    )
-    tok.train([str(path)], trainer)
+    "Hugging Face `tokenizers` BPE (the course's `hf_bpe` reference wrapper), checked to reach `vocab_size`."
+    tok = hf_bpe(path, vocab_size)
     assert tok.get_vocab_size() == vocab_size
     return tok
 

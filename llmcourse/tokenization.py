@@ -36,7 +36,7 @@ from .core import progress as _progress_bar
 # %% auto #0
 __all__ = ['GPT2_SPLIT_PATTERN', 'R50K_SPLIT_PATTERN', 'GPT4_SPLIT_PATTERN', 'to_bytes', 'to_bits', 'split_units',
            'LookupTokenizer', 'get_stats', 'merge', 'bpe_merge_loop', 'show_merges', 'BasicTokenizer', 'RegexTokenizer',
-           'recover_merges', 'GPT4Tokenizer', 'train_bpe_ref', 'train_bpe', 'Tokenizer', 'encode_ref',
+           'recover_merges', 'GPT4Tokenizer', 'hf_bpe', 'train_bpe_ref', 'train_bpe', 'Tokenizer', 'encode_ref',
            'train_course_tokenizer', 'course_tokenizer', 'token_pieces', 'show_encoding', 'token_cost',
            'tokens_per_char', 'read_catalogue', 'parallel_messages', 'token_tax', 'is_single_token', 'token_counts',
            'under_trained', 'cjk_tokens', 'goblin_corpus', 'paired_timings', 'median_ratio']
@@ -110,9 +110,9 @@ def get_stats(ids: list[int], counts: dict | None = None) -> dict[tuple[int, int
 
 def merge(ids: list[int], pair: tuple[int, int], idx: int) -> list[int]:
     "Replace each occurrence of `pair` in `ids` by `idx`, scanning left to right (occurrences never overlap)."
-    out, i = [], 0
-    while i < len(ids):
-        if i < len(ids) - 1 and ids[i] == pair[0] and ids[i + 1] == pair[1]:
+    (a, b), out, i, n = pair, [], 0, len(ids)
+    while i < n:
+        if ids[i] == a and i + 1 < n and ids[i + 1] == b:
             out.append(idx)
             i += 2
         else:
@@ -404,6 +404,24 @@ class GPT4Tokenizer(RegexTokenizer):
         "Not available: cl100k is already trained; train a `RegexTokenizer(GPT4_SPLIT_PATTERN)` instead."
         raise NotImplementedError("GPT4Tokenizer is cl100k_base as published; train a RegexTokenizer instead")
 
+# %% ../nbs/01_tokenization.ipynb #725bf7f2
+def hf_bpe(source, vocab_size: int, special_tokens=()):
+    "Hugging Face `tokenizers` BPE with GPT-2's byte-level pre-tokenizer, trained on a string or on files (a reference)."
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    tok = HFTokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  special_tokens=list(special_tokens), show_progress=False)
+    if isinstance(source, str):
+        tok.train_from_iterator([source], trainer=trainer)
+    else:
+        paths = [source] if isinstance(source, Path) else list(source)
+        tok.train([str(p) for p in paths], trainer)
+    return tok
+
 # %% ../nbs/01_tokenization.ipynb #05556e43
 def _check_specials(special_tokens) -> list[str]:
     "Special tokens as a list of distinct non-empty strings, in the order given."
@@ -465,17 +483,6 @@ def _vocab_from_merges(merges, specials) -> dict[int, bytes]:
     return vocab
 
 
-def _merge_pair(ids: list[int], a: int, b: int, new_id: int) -> list[int]:
-    "`ids` with every occurrence of the pair (a, b), left to right and without overlaps, replaced by `new_id`."
-    out, i, n = [], 0, len(ids)
-    while i < n:
-        if ids[i] == a and i + 1 < n and ids[i + 1] == b:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
 
 
 def train_bpe_ref(input_path, vocab_size: int, special_tokens=()) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
@@ -493,7 +500,7 @@ def train_bpe_ref(input_path, vocab_size: int, special_tokens=()) -> tuple[dict[
         a, b = max(counts, key=lambda p: (counts[p], vocab[p[0]], vocab[p[1]]))  # ties: the greatest pair of bytes
         vocab[new_id] = vocab[a] + vocab[b]
         merges.append((vocab[a], vocab[b]))
-        words = [_merge_pair(w, a, b, new_id) for w in words]
+        words = [merge(w, (a, b), new_id) for w in words]
     return _vocab_from_merges(merges, specials), merges
 
 # %% ../nbs/01_tokenization.ipynb #7c66de97
@@ -596,7 +603,7 @@ def _merge_loop(word_counts: dict[bytes, int], n_merges: int, show_progress: boo
         changed = set()
         for wi in where.pop(best):
             old = words[wi]
-            new = _merge_pair(old, a, b, new_id)
+            new = merge(old, (a, b), new_id)
             if len(new) == len(old):
                 continue  # a stale index entry: an earlier merge took the pair apart
             f = freqs[wi]
@@ -695,7 +702,7 @@ class Tokenizer:
             if not found:
                 break
             (_, new_id), (a, b) = min(found)
-            ids = _merge_pair(ids, a, b, new_id)
+            ids = merge(ids, (a, b), new_id)
         if len(self._cache) >= 100_000:
             self._cache.clear()  # bounded memory on endless streams
         self._cache[piece] = ids
@@ -813,7 +820,7 @@ def encode_ref(text: str, vocab: dict[int, bytes], merges: list[tuple[bytes, byt
             pair = min(Counter(zip(ids, ids[1:])), key=lambda p: rank.get(p, (float("inf"),)))
             if pair not in rank:
                 break
-            ids = _merge_pair(ids, *pair, rank[pair][1])
+            ids = merge(ids, pair, rank[pair][1])
         out.extend(ids)
     return out
 

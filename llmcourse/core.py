@@ -29,12 +29,12 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['PREAMBLE', 'PREAMBLE_EXCERPT', 'BROWN_CORPUS', 'GENDER_PAIRS', 'SYNONYM_PAIRS', 'GRAMMAR_VOCAB', 'project_root',
-           'data_dir', 'artifacts_dir', 'cache_dir', 'notebook_setup', 'seed_everything', 'rng', 'preserve_rng',
-           'get_device', 'device_parity', 'config_hash', 'atomic_write', 'file_lock', 'cached', 'in_test', 'progress',
-           'environment_info', 'RunLog', 'plot_curves', 'plot_history', 'bar_topk', 'heatmap', 'show_tokens',
-           'next_word_counts', 'Entity', 'entity_kb', 'grammar_corpus', 'gender_swap', 'arithmetic_tasks',
-           'repeated_random_sequences', 'MarkovChain', 'markov_chain', 'empirical_entropy_rate', 'PreferencePair',
-           'review_score', 'preference_pairs', 'smoke_mode', 'by_mode', 'gpu_cell_device']
+           'data_dir', 'artifacts_dir', 'cache_dir', 'png_bytes', 'notebook_setup', 'seed_everything', 'rng',
+           'preserve_rng', 'get_device', 'device_parity', 'config_hash', 'atomic_write', 'file_lock', 'cached',
+           'in_test', 'progress', 'environment_info', 'RunLog', 'plot_curves', 'plot_history', 'bar_topk', 'heatmap',
+           'show_tokens', 'next_word_counts', 'Entity', 'entity_kb', 'grammar_corpus', 'gender_swap',
+           'arithmetic_tasks', 'repeated_random_sequences', 'MarkovChain', 'markov_chain', 'empirical_entropy_rate',
+           'PreferencePair', 'review_score', 'preference_pairs', 'smoke_mode', 'by_mode', 'gpu_cell_device']
 
 # %% ../nbs/00_core.ipynb #97590c0e
 def project_root() -> Path:
@@ -63,17 +63,36 @@ def cache_dir() -> Path:
     return Path(base).expanduser().resolve() / "llmcourse"
 
 # %% ../nbs/00_core.ipynb #0f74c820
+def png_bytes(fig, colors: int = 256) -> bytes:
+    "A matplotlib figure as a compact PNG: rendered at its own dpi, then reduced to a palette of `colors` colours."
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", facecolor="white")
+    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    img = img.quantize(colors=colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def notebook_setup() -> None:
-    "Notebook defaults: no Hugging Face hub access (HF_HUB_OFFLINE, HF_DATASETS_OFFLINE) and 1x PNG plots."
+    "Notebook defaults: no Hugging Face hub access (HF_HUB_OFFLINE, HF_DATASETS_OFFLINE) and compact 1x PNG plots."
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     try:
         from IPython import get_ipython
+        from matplotlib.figure import Figure
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:
         return
-    if get_ipython() is not None:
+    shell = get_ipython()
+    if shell is not None:
         set_matplotlib_formats("png")
+        # plots are stored in the notebooks and the docs: a 256-colour palette keeps them about 3x smaller
+        shell.display_formatter.formatters["image/png"].for_type(Figure, png_bytes)
 
 # %% ../nbs/00_core.ipynb #14ebe489
 def seed_everything(seed: int = 0) -> int:

@@ -6,6 +6,9 @@ from llmcourse.core import notebook_setup
 from fastcore.test import test_eq, test_fail, test_ne
 import torch
 from torch import nn
+import io as _io
+
+from matplotlib.figure import Figure as _Figure
 import tempfile
 for _f in [v for k, v in list(globals().items()) if k.startswith("test") and callable(v)]:
     _f.__test__ = False  # imported helpers such as fastcore.test.test_eq are not tests
@@ -25,6 +28,17 @@ def test_core_ae589fd2():
     with mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "0"}):
         notebook_setup()
         assert os.environ["HF_HUB_OFFLINE"] == "0"  # a learner's own setting wins
+
+    from PIL import Image
+    import io
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(3, 2), dpi=100)
+    ax = fig.add_subplot()
+    ax.imshow(np.random.default_rng(0).random((40, 40)))
+    raw = png_bytes(fig)
+    img = Image.open(io.BytesIO(raw))
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n" and img.mode == "P" and len(img.getcolors()) <= 256
+    assert 150 <= img.size[0] <= 300 and 100 <= img.size[1] <= 200  # 1x: about 100 pixels per inch
 
 def test_core_6d162f82():
     import torch

@@ -88,7 +88,17 @@ def expected_pages():
     "Page names in notebook order: index first, then the notebooks sorted by file name (nbdev's rule for sidebar.yml)"
     from nbdev.config import nbpath2html
     nbs = sorted(p.name for p in NBS.glob("*.ipynb") if not p.name.startswith(("_", ".")))
-    return [nbpath2html(n).name for n in sorted(nbs, key=lambda n: (n != "index.ipynb", n))]
+    pages = [nbpath2html(n).name for n in sorted(nbs, key=lambda n: (n != "index.ipynb", n))]
+    if any(corrected(NBS/n) for n in nbs):  # the generated "Corrections to the sources" page follows the chapters
+        pages.insert(pages.index("cli.html") if "cli.html" in pages else len(pages), "corrections.html")
+    return pages
+
+
+def corrected(nb: Path) -> bool:
+    "Whether a notebook has a 'The source notes, corrected' section, which the corrections page collects"
+    cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    return any(c["cell_type"] == "markdown" and "".join(c["source"]).startswith("## The source notes, corrected")
+               for c in cells)
 
 
 def sidebar(page: Path):
@@ -102,6 +112,17 @@ def test_sidebar_in_notebook_order(site):
     assert want[0] == "index.html" and CORE in want
     for page in want:  # every page carries the same sidebar
         assert sidebar(site/page) == want, page
+
+
+def test_corrections_page_collects_every_chapter(site):
+    from nbdev.config import nbpath2html
+    page = (site/"corrections.html").read_text(encoding="utf-8")
+    chapters = [nb for nb in sorted(NBS.glob("*.ipynb")) if corrected(nb)]
+    assert len(chapters) >= 3
+    for nb in chapters:
+        assert f'href="{nbpath2html(nb.name).name}"' in page, f"corrections page does not link {nb.name}"
+    assert page.count("<table") >= len(chapters)  # each chapter contributes its table
+    assert "$k=q$" in page or "k=q" in page  # the RoPE correction of chapter 02, as a spot check
 
 
 def test_core_page_has_plot_and_api_docs(site):

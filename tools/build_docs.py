@@ -154,10 +154,52 @@ def stage(proc: Path, ymls: dict) -> tuple:
                       lambda m: "](" + (m[1] or "index.html"), json.dumps(nb, indent=1, ensure_ascii=False))
         (proc/out).write_text(text, encoding="utf-8")
         order.append(out)
+    if page := corrections_page(proc, order):
+        (proc/"corrections.ipynb").write_text(json.dumps(page, indent=1, ensure_ascii=False), encoding="utf-8")
+        at = next((i for i, n in enumerate(order) if n == "cli.ipynb"), len(order))  # after the chapters
+        order.insert(at, "corrections.ipynb")
     (proc/"sidebar.yml").write_text(yaml.safe_dump({"website": {"sidebar": {"contents": order}}}, sort_keys=False))
     if not (proc/"styles.css").exists(): (proc/"styles.css").touch()
     (proc/"llms.txt").unlink(missing_ok=True)  # nbdev-export's copy links Quarto's *.html.md; smalldocs writes its own
     return order, doc_url
+
+
+CORRECTIONS = "## The source notes, corrected"
+
+
+def corrections_page(proc: Path, order: list) -> dict | None:
+    "The 'Corrections to the sources' page: each chapter's corrections section (its prose and tables), in course order"
+    md = lambda text: {"cell_type": "markdown", "metadata": {}, "source": text}
+    cells = []
+    for name in order:
+        nb = json.loads((proc/name).read_text(encoding="utf-8"))
+        title = yaml.safe_load("".join(nb["cells"][0]["source"]).strip().strip("-") or "{}").get("title", name)
+        body, inside = [], False
+        for c in nb["cells"][1:]:
+            src = "".join(c["source"])
+            if c["cell_type"] == "markdown" and src.startswith("## "):
+                if inside: break
+                inside = src.startswith(CORRECTIONS)
+                if inside: body.append(src[len(CORRECTIONS):].strip())
+            elif inside and c["cell_type"] == "markdown":
+                body.append(src)
+            elif inside:  # a code cell: keep what it displayed as Markdown (a computed table)
+                body += ["".join(o["data"]["text/markdown"]) for o in c.get("outputs", []) if "text/markdown" in o.get("data", {})]
+        if body:
+            cells.append(md(f"## [{title}]({Path(name).stem}.html)\n\n" + "\n\n".join(b for b in body if b)))
+    if not cells:
+        return None
+    front = {"title": "Corrections to the sources",
+             "description": "Every error in the source notes that a chapter found, what is right instead, and where the "
+                            "right value is computed. Assembled from the chapters when the site is built."}
+    intro = md("The course follows four sets of source notes: [LAW], \"AI Law: Lecture 1 Notes\", an overview for law "
+               "students; [PRIN], \"Principles of AI: LLMs\", lecture notes with derivations; [GUIDE], \"A Guide to Large "
+               "Language Models\"; and [DEEP], notes of the talk \"Deep Dive into LLMs like ChatGPT\". "
+               "Where one of them is wrong, the chapter says so next to the computation that shows the right value, and "
+               "collects the slips in a section at its end. This page gathers those sections, chapter by chapter, so an "
+               "instructor can see them in one place. It is rebuilt from the notebooks with the rest of the site.")
+    return {"cells": [{"cell_type": "raw", "metadata": {}, "source": "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n"},
+                      intro, *cells], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 
 
 def unlink_private_doclinks(site: Path):

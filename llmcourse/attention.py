@@ -20,9 +20,10 @@ from .core import rng
 # %% auto #0
 __all__ = ['matmul_loops', 'attention_loops', 'attention_numpy', 'score_variance', 'attention_entropy', 'softmax', 'causal_mask',
            'scaled_dot_product_attention', 'cross_attention', 'additive_attention', 'permutation_matrix', 'repeat_kv',
-           'KVCache', 'MultiHeadSelfAttention', 'mha_per_head_loop', 'from_torch_mha', 'select', 'aggregate',
-           'selector_width', 'rasp_contains', 'rasp_histogram', 'rasp_reverse', 'rasp_sort', 'CompiledHead',
-           'compiled_histogram', 'compiled_reverse', 'markov_attention', 'simulate_attention_chain', 'token_shares']
+           'KVCache', 'HookPoint', 'MultiHeadSelfAttention', 'mha_per_head_loop', 'from_torch_mha', 'select',
+           'aggregate', 'selector_width', 'rasp_contains', 'rasp_histogram', 'rasp_reverse', 'rasp_sort',
+           'CompiledHead', 'compiled_histogram', 'compiled_reverse', 'markov_attention', 'simulate_attention_chain',
+           'token_shares']
 
 # %% ../nbs/03_attention.ipynb #f636db46
 def matmul_loops(A, B, return_count: bool = False):
@@ -206,6 +207,18 @@ class KVCache:
     def __repr__(self):
         return f"KVCache(length={self.length}, shape={None if self.k is None else tuple(self.k.shape)})"
 
+# %% ../nbs/03_attention.ipynb #16b7b65d
+class HookPoint(nn.Module):
+    "An identity module marking a place in a model; forward hooks registered on it can read or replace the tensor."
+
+    @property
+    def active(self) -> bool:
+        "True when a forward hook is registered here (models then compute what the hook needs, e.g. weights)."
+        return bool(self._forward_hooks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
 # %% ../nbs/03_attention.ipynb #31112de9
 class MultiHeadSelfAttention(nn.Module):
     "Multi-head self-attention with optional RoPE, grouped-query heads (`num_kv_heads`), a KV cache and weights output."
@@ -231,6 +244,7 @@ class MultiHeadSelfAttention(nn.Module):
         self.k_proj = nn.Linear(d_model, num_kv_heads * self.d_head, bias=bias)
         self.v_proj = nn.Linear(d_model, num_kv_heads * self.d_head, bias=bias)
         self.output_proj = nn.Linear(num_heads * self.d_head, d_model, bias=bias)
+        self.hook_pattern = HookPoint()  # (B, H, T, T_k) attention weights, for chapter 15
 
     def _split(self, x: torch.Tensor, n_heads: int) -> torch.Tensor:
         B, T, _ = x.shape
@@ -263,8 +277,13 @@ class MultiHeadSelfAttention(nn.Module):
             k, v = kv_cache.update(k, v)  # (B, H_kv, past + T, D)
         n_rep = self.num_heads // self.num_kv_heads
         k, v = repeat_kv(k, n_rep), repeat_kv(v, n_rep)  # (B, H, T_k, D)
-        res = scaled_dot_product_attention(q, k, v, is_causal=self.causal, return_weights=return_attn)
-        out, weights = res if return_attn else (res, None)  # out (B, H, T, D); weights (B, H, T, T_k)
+        if return_attn or self.hook_pattern.active:  # explicit path: the weights exist and a hook may replace them
+            out, weights = scaled_dot_product_attention(q, k, v, is_causal=self.causal, return_weights=True)
+            if self.hook_pattern.active:
+                weights = self.hook_pattern(weights)  # (B, H, T, T_k); a hook may have replaced the weights
+                out = weights @ v  # (B, H, T, D)
+        else:  # fused path
+            out, weights = scaled_dot_product_attention(q, k, v, is_causal=self.causal), None
         out = self.output_proj(out.transpose(1, 2).reshape(B, T, self.num_heads * self.d_head))  # (B, T, d_model)
         if unbatched:
             out, weights = out[0], None if weights is None else weights[0]

@@ -365,6 +365,37 @@ def test_attention_33e43861():
     cache.reset()
     test_eq(cache.length, 0)
 
+def test_attention_45aa2da3():
+    hp = HookPoint()
+    x = torch.randn(3)
+    assert not hp.active and torch.equal(hp(x), x)
+    seen = []
+    handle = hp.register_forward_hook(lambda module, inputs, output: seen.append(output.clone()))
+    assert hp.active
+    test_eq(hp(x), x)  # a hook that returns None leaves the tensor alone
+    torch.testing.assert_close(seen[0], x)
+    handle.remove()
+    h2 = hp.register_forward_hook(lambda module, inputs, output: -output)
+    test_eq(hp(x), -x)  # a hook that returns a tensor replaces it
+    h2.remove()
+    assert not hp.active
+
+def test_attention_ac441223():
+    torch.manual_seed(0)
+    mha = MultiHeadSelfAttention(d_model=8, num_heads=2).double()
+    x = torch.randn(1, 4, 8, dtype=torch.float64)
+    seen = []
+    h = mha.hook_pattern.register_forward_hook(lambda m, i, w: seen.append(w))
+    torch.testing.assert_close(mha(x), mha(x, return_attn=True)[0])  # the hooked (explicit) path equals the fused one
+    test_eq(seen[0].shape, (1, 2, 4, 4))
+    h.remove()
+    uniform = causal_mask(4).double() / torch.arange(1, 5, dtype=torch.float64)[:, None]  # row i: 1/(i+1) on keys <= i
+    h = mha.hook_pattern.register_forward_hook(lambda m, i, w: uniform.expand_as(w))
+    v = mha.v_proj(x).view(1, 4, 2, 4).transpose(1, 2)  # (B, H, T, D)
+    expected = mha.output_proj((v.cumsum(2) / torch.arange(1, 5)[:, None]).transpose(1, 2).reshape(1, 4, 8))
+    torch.testing.assert_close(mha(x), expected)  # the replaced pattern is the one used
+    h.remove()
+
 def test_attention_27969385():
     g = torch.Generator().manual_seed(0)
     for causal in (True, False):

@@ -128,6 +128,8 @@ def scaled_dot_product_attention(Q: torch.Tensor, K: torch.Tensor, V: torch.Tens
     if not return_weights:  # fused path
         if is_causal and mask is None and T_q == T_k:
             return F.scaled_dot_product_attention(Q, K, V, is_causal=True, scale=scale)
+        if is_causal and mask is None and T_q == 1:  # one new query, the latest position: it may see every key
+            return F.scaled_dot_product_attention(Q, K, V, scale=scale)
         if is_causal:
             causal = causal_mask(T_q, T_k, device=Q.device)
             mask = causal if mask is None else mask & causal

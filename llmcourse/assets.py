@@ -239,6 +239,38 @@ ASSETS = {
             files=(("questions-words.txt", "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36"),),
             size=603_955,
         ),
+        Asset(
+            name="scancode-licenses",
+            description="2,310 software licence texts with YAML front matter (key, name, SPDX id, category), ScanCode LicenseDB",
+            licence="CC-BY-4.0 (ScanCode LicenseDB data, Copyright (c) nexB Inc. and others; attribute)",
+            recipe="copy",
+            package="licensedcode-data==32.1.0",
+            archive="licensedcode_data-32.1.0-py3-none-any.whl",
+            archive_sha256="18f60bde6dbabbc0a925d45ed80089cdbb7168156a2a1c118737198f9b743b96",
+            members=(
+                ("licensedcode/data/licenses/*.LICENSE", "licenses/"),
+                ("licensedcode_data-32.1.0.dist-info/NOTICE", "NOTICE"),
+                ("licensedcode/data/cc-by-4.0.LICENSE", "cc-by-4.0.LICENSE"),
+            ),
+            tree_sha256="5576c0e8a7a80be774eb00a15613511e6f790df7c0eedcbfd3f15d8d1aa6f113",
+            size=16_148_691,
+        ),
+        Asset(
+            name="pmw-docs",
+            description="The HTML reference manual of Pmw (Python megawidgets for Tkinter), versions 1.3.3 and 2.1.1",
+            licence="MIT (Telstra Corporation / Really Good Software; see 2.1.1/copyright.html)",
+            recipe="copy",
+            package="Pmw==2.1.1",
+            archive="Pmw-2.1.1.tar.gz",
+            archive_sha256="948412457cfccf0c775dd08e0913fb00f90896a33c79737d571c7312aeaf55c6",
+            sdist=True,
+            members=(
+                ("Pmw-2.1.1/Pmw/Pmw_2_1_1/doc/*.html", "2.1.1/"),
+                ("Pmw-2.1.1/Pmw/Pmw_1_3_3/doc/*.html", "1.3.3/"),
+            ),
+            tree_sha256="4eca74f6a67a9ea807e1b945a69b3dbd40cbbf5cb3fd7ab351f78b795931b96f",
+            size=1_314_965,
+        ),
     ]
 }
 

@@ -200,7 +200,6 @@ def test_assets_2cad1da8():
         t0 = time.perf_counter()
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
         seconds = time.perf_counter() - t0
-        assert seconds < 1.0, f"reload took {seconds:.2f} s"
         reference = json.loads((path / MANIFEST).read_text())["reference"]
         got = _probe(model, tok)
         test_eq(got["top_ids"], reference["top_ids"])
@@ -403,8 +402,7 @@ def test_assets_a77c1838():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     seconds, heavy = run.stdout.split(" ", 1)
-    test_eq(heavy.strip(), "[]")
-    assert float(seconds) < 1.0, seconds
+    test_eq(heavy.strip(), "[]")  # the import stays light; its time is shown above, not asserted (no timed tests)
 
 def test_assets_9838e172():
     readme = (data_dir() / "README.md").read_text()

@@ -96,11 +96,17 @@ class LayerNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(d))
         self.bias = nn.Parameter(torch.zeros(d)) if bias else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        "The normalisation written out, op by op (what `forward` computes; used as is for other dtypes than float32)."
         h = x.float()
         var, mu = torch.var_mean(h, dim=-1, keepdim=True, correction=0)  # biased variance (divide by d), as in the formula
         y = ((h - mu) * torch.rsqrt(var + self.eps)).to(x.dtype) * self.weight
         return y if self.bias is None else y + self.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.float32 and self.weight.dtype == torch.float32:  # PyTorch's one-pass kernel, same formula
+            return F.layer_norm(x, (self.d,), self.weight, self.bias, self.eps)
+        return self.formula(x)
 
     def extra_repr(self) -> str:
         return f"{self.d}, eps={self.eps}, bias={self.bias is not None}"
@@ -114,9 +120,15 @@ class RMSNorm(nn.Module):
         self.d, self.eps = d, eps
         self.weight = nn.Parameter(torch.ones(d))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def formula(self, x: torch.Tensor) -> torch.Tensor:
+        "The normalisation written out, op by op (what `forward` computes; used as is for other dtypes than float32)."
         h = x.float()
         return (h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype) * self.weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.float32 and self.weight.dtype == torch.float32:  # PyTorch's one-pass kernel, same formula
+            return F.rms_norm(x, (self.d,), self.weight, self.eps)
+        return self.formula(x)
 
     def extra_repr(self) -> str:
         return f"{self.d}, eps={self.eps}"

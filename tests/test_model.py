@@ -131,6 +131,18 @@ def test_model_0c310a4c():
     test_eq(list(LayerNorm(4, bias=False).state_dict()), ["weight"])
     test_eq(list(RMSNorm(4).state_dict()), ["weight"])
     test_eq(ln.bfloat16()(x.bfloat16()).dtype, torch.bfloat16)  # a bf16 model stays in bf16
+    for norm in (LayerNorm(16), LayerNorm(16, bias=False), RMSNorm(16, eps=1e-6)):  # the fused kernel == the formula
+        with torch.no_grad():
+            for p in norm.parameters():
+                p.normal_()
+        xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+        ya, yb = norm(xa), norm.formula(xb)
+        torch.testing.assert_close(ya, yb)
+        upstream = torch.randn_like(ya)
+        ga = torch.autograd.grad((ya * upstream).sum(), [xa, *norm.parameters()])
+        gb = torch.autograd.grad((yb * upstream).sum(), [xb, *norm.parameters()])
+        for a, b in zip(ga, gb):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 def test_model_35b99fab():
     torch.manual_seed(0)

@@ -20,7 +20,7 @@ from .tokenization import Tokenizer, train_course_tokenizer
 
 # %% auto #0
 __all__ = ['KNOWN_IDS', 'PRESETS', 'SMOKE', 'setup_report', 'format_table', 'check_environment', 'check_assets',
-           'check_reference_tokenizers', 'stage_tokenizer', 'speedrun', 'build_parser', 'main']
+           'check_reference_tokenizers', 'stage_tokenizer', 'stage_pretrain', 'speedrun', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #34c9551c
 def setup_report() -> dict:
@@ -77,10 +77,10 @@ def check_reference_tokenizers() -> str:
 
 # %% ../nbs/99_cli.ipynb #6e4c9d65
 PRESETS = {  # what each preset changes; the smoke-mode sizes keep CI fast
-    "cpu": {"vocab_size": 2048},
-    "gpu": {"vocab_size": 16384},
+    "cpu": {"vocab_size": 2048, "device": "cpu"},
+    "gpu": {"vocab_size": 16384, "device": "cuda"},
 }
-SMOKE = {"vocab_size": 512}
+SMOKE = {"vocab_size": 512, "device": "cpu", "quick": True}
 
 
 def stage_tokenizer(vocab_size: int, out_dir) -> str:
@@ -90,6 +90,16 @@ def stage_tokenizer(vocab_size: int, out_dir) -> str:
     sample = (sorted(asset("shakespeare").glob("*_gut.txt"))[0]).read_text(encoding="utf-8")[:100_000]
     ratio = len(sample.encode("utf-8")) / len(tok.encode(sample))
     return f"{len(tok.vocab):,}-token BPE, {ratio:.2f} bytes per token on a 100 kB sample, saved to {folder}"
+
+
+def stage_pretrain(out_dir, quick: bool = False, device: str = "cpu") -> str:
+    "Stage 2 (chapter 06): pretrain a small model on Shakespeare with stage 1's tokenizer; report under `out_dir/pretrain`."
+    from llmcourse.training import pretrain_stage  # torch loads here, not when the command line starts
+
+    r = pretrain_stage(out_dir, quick=quick, device=device)
+    return (f"{r['params']:,} parameters, {r['tokens'] / 1e6:.2f}M tokens, val loss {r['initial_val_loss']:.2f} -> "
+            f"{r['val_loss']:.3f} ({r['val_loss_per_char']:.3f} per character) in {r['train_seconds']:.0f}s, "
+            f"{r['tokens_per_s']:,.0f} tokens/s; report in {Path(out_dir) / 'pretrain'}")
 
 # %% ../nbs/99_cli.ipynb #8c778fa6
 def speedrun(preset: str = "cpu", assets: list[str] | None = None, out_dir=None) -> dict:
@@ -101,7 +111,8 @@ def speedrun(preset: str = "cpu", assets: list[str] | None = None, out_dir=None)
     steps = [("check", "environment", lambda: check_environment(preset)),
              ("check", "assets", lambda: check_assets(assets)),
              ("check", "reference tokenizers", check_reference_tokenizers),
-             ("stage", "tokenizer", lambda: stage_tokenizer(cfg["vocab_size"], out_dir))]
+             ("stage", "tokenizer", lambda: stage_tokenizer(cfg["vocab_size"], out_dir)),
+             ("stage", "pretrain", lambda: stage_pretrain(out_dir, cfg.get("quick", False), cfg["device"]))]
     report = {"preset": preset, "config": cfg, "llmcourse": __version__, "env": environment_info(), "steps": []}
     start = time.perf_counter()
     for i, (kind, name, fn) in enumerate(steps, 1):

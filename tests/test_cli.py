@@ -36,9 +36,13 @@ def test_cli_27fffae6():
         rep = speedrun(assets=["gpt2-encoding", "shakespeare"], out_dir=d)
         assert json.loads((Path(d) / "speedrun" / "report.json").read_text())["steps"] == rep["steps"]
         assert len(Tokenizer.load(Path(d) / "tokenizer").vocab) == SMOKE["vocab_size"] == rep["config"]["vocab_size"]
+        pre = json.loads((Path(d) / "pretrain" / "report.json").read_text())
+        assert pre["val_loss"] < pre["initial_val_loss"] and pre["recipe"] == "smoke"
+        assert Tokenizer.load(Path(d) / "tokenizer").n_vocab == pre["vocab_size"]  # stage 2 used stage 1's tokenizer
     names = [(s["kind"], s["name"]) for s in rep["steps"]]
     assert names == [("check", "environment"), ("check", "assets"), ("check", "reference tokenizers"),
-                     ("stage", "tokenizer")]
+                     ("stage", "tokenizer"), ("stage", "pretrain")]
+    assert "val loss" in rep["steps"][-1]["result"] and rep["steps"][-1]["seconds"] > 0
 
 def test_cli_5542bb5d():
     import contextlib, io
